@@ -52,7 +52,7 @@ def parse_xml(
         where = f"line {line}, column {column}" if line is not None else None
         raise error(f"not well-formed XML: {exc.msg if hasattr(exc, 'msg') else exc}",
                     where=where) from None
-    except (ValueError, UnicodeError, RecursionError) as exc:
+    except (ValueError, UnicodeError, RecursionError, LookupError) as exc:
         raise error(f"unreadable XML: {exc}") from None
     return root
 

@@ -43,3 +43,8 @@ def test_oversized_xml_is_refused_before_parsing() -> None:
 def test_plain_xml_parses() -> None:
     root = parse_xml('<a xmlns="urn:x"><b>é</b></a>')
     assert root.tag == "{urn:x}a"
+
+
+def test_unknown_declared_encoding_is_a_parse_error() -> None:
+    with pytest.raises(ParseError):
+        parse_xml(b'<?xml version="1.0" encoding="T"?><a/>')

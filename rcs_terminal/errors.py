@@ -197,3 +197,10 @@ class NotBuiltError(RcsTerminalError):
     """A command of the contract that this version does not implement yet."""
 
     default_title = "Not available yet"
+
+
+class StoreError(RcsTerminalError):
+    """The message store refused a write (body too large, message id reused) or cannot be
+    opened (unreadable file, schema written by a newer version)."""
+
+    default_title = "Message store error"

@@ -19,7 +19,7 @@ if [ ! -x "$venv/bin/python" ]; then
   "$py" -m venv "$venv"
 fi
 "$venv/bin/python" -m pip install -q --upgrade pip >/dev/null 2>&1 || true
-"$venv/bin/python" -m pip install -q -e ".[test]" 2>&1 | grep -v '^WARNING: Location' || true
+"$venv/bin/python" -m pip install -q -e ".[test,pjsip]" 2>&1 | grep -v '^WARNING: Location' || true
 "$venv/bin/python" -c 'import rcs_terminal, pytest, hypothesis' # fail early if the install failed
 
 # Real SIP peers for the integration tests (Debian: kamailio, sip-tester provides sipp).

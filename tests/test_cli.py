@@ -24,5 +24,5 @@ def test_python_dash_m_runs_the_cli() -> None:
 
 
 def test_unbuilt_command_says_so_and_exits_not_built() -> None:
-    result = CliRunner().invoke(cli, ["lab"])
+    result = CliRunner().invoke(cli, ["demo"])
     assert result.exit_code == ExitCode.NOT_BUILT

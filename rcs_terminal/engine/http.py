@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
+import yarl
 from aiohttp.abc import AbstractResolver, ResolveResult
 
 from rcs_terminal.engine.trace import TraceRecorder
@@ -70,7 +71,11 @@ class StaticResolver(AbstractResolver):
         fam = socket.AF_INET6 if ":" in address else socket.AF_INET
         return [
             ResolveResult(
-                hostname=host, host=address, port=port, family=fam, proto=0,
+                hostname=host,
+                host=address,
+                port=port,
+                family=fam,
+                proto=0,
                 flags=socket.AI_NUMERICHOST,
             )
         ]
@@ -142,6 +147,9 @@ class HttpClient:
     ) -> HttpResponse:
         """Send one request and read the whole response.
 
+        ``url`` is sent as given (already percent-encoded): RCC.14 query values such as
+        ``%2B86...`` and ``urn%3Aoma...`` must reach the server byte for byte.
+
         Raises:
             NetworkError: connection failures, timeouts, TLS errors and oversized bodies.
         """
@@ -152,7 +160,10 @@ class HttpClient:
         self._record_request(method, url, header_list, body)
         try:
             async with session.request(
-                method, url, headers=header_list or None, data=body if data is None else data,
+                method,
+                yarl.URL(url, encoded=True),
+                headers=header_list or None,
+                data=body if data is None else data,
                 allow_redirects=False,
             ) as resp:
                 declared = resp.content_length
@@ -179,8 +190,9 @@ class HttpClient:
         except NetworkError:
             raise
         except TimeoutError as exc:
-            raise NetworkError(f"{method} {_short(url)}: no answer within "
-                               f"{self._timeout:g} s") from exc
+            raise NetworkError(
+                f"{method} {_short(url)}: no answer within {self._timeout:g} s"
+            ) from exc
         except (aiohttp.ClientError, OSError, ssl.SSLError) as exc:
             raise NetworkError(f"{method} {_short(url)}: {exc}") from exc
         self._record_response(result)
@@ -214,18 +226,34 @@ class HttpClient:
             target += "?" + parts.query
         lines = [f"{method} {target} HTTP/1.1", f"Host: {parts.netloc}"]
         lines += [f"{k}: {v}" for k, v in headers]
-        raw = ("\r\n".join(lines) + "\r\n\r\n").encode() + (body or b"")
-        self._trace.record("out", "HTTP", raw, transport=parts.scheme, local="",
-                           remote=parts.netloc, sim=self._sim, owner=self._owner)
+        raw = ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8", "surrogateescape") + (body or b"")
+        self._trace.record(
+            "out",
+            "HTTP",
+            raw,
+            transport=parts.scheme,
+            local="",
+            remote=parts.netloc,
+            sim=self._sim,
+            owner=self._owner,
+        )
 
     def _record_response(self, resp: HttpResponse) -> None:
         if self._trace is None:
             return
         parts = urlsplit(resp.url)
         lines = [f"HTTP/1.1 {resp.status} {resp.reason}"] + [f"{k}: {v}" for k, v in resp.headers]
-        raw = ("\r\n".join(lines) + "\r\n\r\n").encode() + resp.body
-        self._trace.record("in", "HTTP", raw, transport=parts.scheme, local="",
-                           remote=parts.netloc, sim=self._sim, owner=self._owner)
+        raw = ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8", "replace") + resp.body
+        self._trace.record(
+            "in",
+            "HTTP",
+            raw,
+            transport=parts.scheme,
+            local="",
+            remote=parts.netloc,
+            sim=self._sim,
+            owner=self._owner,
+        )
 
 
 def _is_literal_ip(host: str) -> bool:

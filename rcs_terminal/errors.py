@@ -204,3 +204,55 @@ class StoreError(RcsTerminalError):
     opened (unreadable file, schema written by a newer version)."""
 
     default_title = "Message store error"
+
+
+class RegInfoParseError(XmlParseError):
+    """A registration-state document (``application/reginfo+xml``, RFC 3680) that is
+    malformed or misses required parts."""
+
+    protocol = "reginfo"
+
+
+class FileTransferError(NetworkError):
+    """A file transfer over HTTP failed (upload refused, download failed or expired, the
+    content server's answer did not match what was sent)."""
+
+    default_title = "File transfer failed"
+
+
+class FileTooLargeError(FileTransferError):
+    """A file is larger than the configured limit (``MaxSizeFileTr``) or the server's.
+
+    Args:
+        message: what was refused.
+        size: the file's size in bytes.
+        limit: the limit in bytes (0 when a server refused without saying it).
+    """
+
+    default_title = "File too large"
+
+    def __init__(self, message: str, *, size: int, limit: int, hint: str | None = None):
+        super().__init__(message, hint=hint)
+        self.size = size
+        self.limit = limit
+
+
+class BotScriptError(RcsTerminalError):
+    """A lab chatbot script (``lab/bots/*.yaml``) is missing or invalid; the message names
+    the file and the key."""
+
+    default_title = "Invalid bot script"
+
+
+class PjsipUnavailableError(NetworkError):
+    """The optional pjsip engine cannot run here: the ``pjsua2-python`` wheel is missing or
+    does not exist for this platform."""
+
+    default_title = "pjsip engine unavailable"
+
+
+class NativeEngineRequiredError(RcsTerminalError):
+    """The pjsip engine was asked for something only the native engine does (IMS AKA, large
+    message mode, MSRP sessions)."""
+
+    default_title = "Needs the native engine"

@@ -206,6 +206,8 @@ class ProvisioningService:
                 sim=self.sim.slot,
                 sms_port=self._settings.sms_port,
             )
+        if self.store.server is None:
+            self.store.server = config_url
         flow = ProvisioningFlow(
             device_identity(self.profile),
             sim_identity(self.profile, self.sim),

@@ -40,9 +40,15 @@ class ProvisioningStore:
         directory: where to keep the files; default ``paths.sim_dir(imsi)``.
     """
 
-    def __init__(self, imsi: str, directory: Path | None = None) -> None:
+    def __init__(
+        self, imsi: str, directory: Path | None = None, *, server: str | None = None
+    ) -> None:
         self.imsi = imsi
         self._directory = directory
+        self.server = server
+        """The configuration server the state belongs to. A record written for another
+        server (the lab restarted on other ports, or the profile now points elsewhere) is
+        not this server's configuration or token, so :meth:`load` ignores it."""
 
     @property
     def directory(self) -> Path:
@@ -61,6 +67,8 @@ class ProvisioningStore:
             state = _state_from_json(data, self.imsi)
         except (OSError, ValueError, TypeError):
             return None
+        if self.server is not None and data.get("server") != self.server:
+            return None
         if data.get("has_config"):
             try:
                 config_xml: bytes | None = _read_limited(folder / CONFIG_FILE, _MAX_CONFIG_BYTES)
@@ -75,6 +83,8 @@ class ProvisioningStore:
         if state.config_xml is not None:
             _write_atomic(folder / CONFIG_FILE, state.config_xml)
         data = _state_to_json(state, self.imsi)
+        if self.server is not None:
+            data["server"] = self.server
         _write_atomic(folder / STATE_FILE, (json.dumps(data, indent=2) + "\n").encode())
         if state.config_xml is None:
             (folder / CONFIG_FILE).unlink(missing_ok=True)

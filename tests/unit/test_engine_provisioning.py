@@ -394,3 +394,15 @@ async def test_terms_from_the_provider(harness: Harness) -> None:
 
     assert (await harness.service(terms_provider=ask).run()).version == 1
     assert shown == ["5G Message terms of service"]
+
+
+def test_a_record_of_another_server_is_not_used(tmp_path: Path) -> None:
+    from rcs_terminal.protocol.provisioning import StoredState
+
+    state = StoredState(version=3, validity_until=None, token="t", token_until=None,
+                        config_xml=b"<wap-provisioningdoc/>", last_positive_version=3)
+    ProvisioningStore("460001234500001", tmp_path, server="https://127.0.0.1:1").save(state)
+    same = ProvisioningStore("460001234500001", tmp_path, server="https://127.0.0.1:1").load()
+    other = ProvisioningStore("460001234500001", tmp_path, server="https://127.0.0.1:2").load()
+    assert same is not None and same.version == 3
+    assert other is None

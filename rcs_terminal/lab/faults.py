@@ -83,20 +83,20 @@ class Fault:
 
     def to_json(self) -> dict[str, Any]:
         """The JSON form (``GET /lab/faults``)."""
-        data: dict[str, Any] = {"kind": self.kind, "imsi": self.imsi, "once": self.once}
-        if self.kind == "503":
-            data["retry_after"] = self.retry_after
-        elif self.kind == "version":
-            data.update(version=self.version, validity=self.validity)
-        elif self.kind == "406":
-            data["accept_version"] = self.accept_version
-        elif self.kind == "terms":
-            data.update(
-                title=self.title,
-                message=self.message,
-                accept_btn=self.accept_btn,
-                reject_btn=self.reject_btn,
-            )
+        # Every field, whatever the kind: what GET /lab/faults shows can be POSTed back as is.
+        data: dict[str, Any] = {
+            "kind": self.kind,
+            "imsi": self.imsi,
+            "once": self.once,
+            "retry_after": self.retry_after,
+            "version": self.version,
+            "validity": self.validity,
+            "accept_version": self.accept_version,
+            "title": self.title,
+            "message": self.message,
+            "accept_btn": self.accept_btn,
+            "reject_btn": self.reject_btn,
+        }
         return data
 
 

@@ -33,6 +33,7 @@ from rcs_terminal.engine.labinfo import LabInfo
 from rcs_terminal.engine.trace import TraceRecorder
 from rcs_terminal.errors import NetworkError
 from rcs_terminal.lab.certs import make_lab_certificates
+from rcs_terminal.lab.chatbot_platform import ChatbotPlatform
 from rcs_terminal.lab.config_documents import LAB_NAMES, LabEndpoints
 from rcs_terminal.lab.config_server import ConfigServer
 from rcs_terminal.lab.ft_server import FtServer, lab_credentials
@@ -78,6 +79,8 @@ class Lab:
         )
         self.ft_server = FtServer(lab_credentials(self.directory, self.config_server))
         """The file-transfer content server (``ftHTTPCSURI``, ``/ft``)."""
+        self.chatbots = ChatbotPlatform(self.directory, trace=self.trace)
+        """The chatbot platform: the bots, bot info, directory, MaaP API."""
         self.registrar: Any = None
         """The SIP registrar, or None when ``rcs_terminal.lab.registrar`` is unavailable."""
         self.registrar_problem: str | None = None
@@ -133,6 +136,7 @@ class Lab:
         app.add_routes(self.config_server.routes())
         app.add_routes(self.smsc.routes())
         app.add_routes(self.ft_server.routes())
+        app.add_routes(self.chatbots.routes())
         app.add_routes([web.get("/lab/info", self._info_handler)])
         app.add_routes(self._routes)
         self._runner = web.AppRunner(app, access_log=None)
@@ -157,11 +161,13 @@ class Lab:
             names=names,
             domains=self.domains,
         )
+        await self.chatbots.start(self._info, ft_server=self.ft_server)
         return self._info
 
     async def stop(self) -> None:
         """Stop every server and delete the lab's certificates."""
         self._info = None
+        await self.chatbots.stop()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

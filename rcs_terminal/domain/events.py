@@ -77,3 +77,35 @@ class CapabilitiesUpdated(Event):
     chatbot: bool
     services: tuple[str, ...] = field(default_factory=tuple)
     status: int | None = None
+
+
+@dataclass(frozen=True)
+class MessageReceived(Event):
+    """A new message from a peer is in the store (retransmissions are not announced).
+
+    The content is read from the store (``store.messages(conversation_id)``), so the event
+    stays small however large the message is.
+    """
+
+    message_id: str
+    conversation_id: int
+
+
+@dataclass(frozen=True)
+class MessageStateChanged(Event):
+    """One of our messages moved in the delivery-state machine (sent, delivered, read,
+    failed, SMS fallback), or an incoming one was marked displayed.
+
+    ``state`` is a :class:`~rcs_terminal.domain.message.DeliveryState` value (a ``str``).
+    """
+
+    message_id: str
+    state: str
+
+
+@dataclass(frozen=True)
+class IsComposingChanged(Event):
+    """A peer started or stopped typing (RFC 3994 is-composing)."""
+
+    peer: str
+    active: bool

@@ -35,6 +35,7 @@ from rcs_terminal.engine.capabilities import CapabilityService
 from rcs_terminal.engine.ims_params import ImsParams
 from rcs_terminal.engine.labinfo import LabInfo
 from rcs_terminal.engine.messaging import MessagingService
+from rcs_terminal.engine.msrp_carriers import close_msrp_carriers, install_msrp_carriers
 from rcs_terminal.engine.registration import Registration
 from rcs_terminal.engine.sip_endpoint import SipEndpoint
 from rcs_terminal.engine.trace import TraceRecorder
@@ -172,6 +173,7 @@ class Handset:
             *(s.messaging.close() for s in stacks if s.messaging is not None),
             return_exceptions=True,
         )
+        await asyncio.gather(*(close_msrp_carriers(s) for s in stacks), return_exceptions=True)
         await asyncio.gather(
             *(s.registration.stop() for s in stacks if s.registration is not None),
             return_exceptions=True,
@@ -225,6 +227,7 @@ class Handset:
                 lab=self.lab,
                 **self._messaging_options,
             )
+            install_msrp_carriers(stack)  # large message mode and chat sessions (MSRP)
             await registration.start()
             messaging.spawn(messaging.resend_pending())
         except RcsTerminalError as exc:

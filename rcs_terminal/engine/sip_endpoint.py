@@ -321,6 +321,18 @@ class SipEndpoint:
         self.request(request, done, authenticate=authenticate)
         return await future
 
+    def send_ack(self, ack: Request) -> None:
+        """Send the ACK of a 2xx to our INVITE (RFC 3261 §13.2.2.4), outside any transaction;
+        the layer sends it again if the 2xx is retransmitted."""
+        if "Via" not in ack.headers and self.layer.local_via is not None:
+            ack.headers = Headers([("Via", self.layer.local_via), *ack.headers])
+        try:
+            self.layer.send_ack(ack, self.now())
+        except LocalProtocolError as exc:
+            log.warning("cannot send an ACK: %s", exc)
+            return
+        self._flush()
+
     def _start(self, pending: _Pending) -> None:
         if self.flow is None or self.target is None:
             pending.callback(RequestOutcome(pending.request, None, "transport: not connected"))

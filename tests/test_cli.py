@@ -23,6 +23,11 @@ def test_python_dash_m_runs_the_cli() -> None:
     assert "rcs-terminal" in out.stdout
 
 
-def test_unbuilt_command_says_so_and_exits_not_built() -> None:
-    result = CliRunner().invoke(cli, ["demo"])
-    assert result.exit_code == ExitCode.NOT_BUILT
+def test_error_kinds_map_to_the_exit_code_contract() -> None:
+    from rcs_terminal.commands.common import exit_code_for
+    from rcs_terminal.errors import NetworkError, NotBuiltError, ProfileError, RcsTerminalError
+
+    assert exit_code_for(NotBuiltError("x")) == ExitCode.NOT_BUILT
+    assert exit_code_for(ProfileError("x")) == ExitCode.INVALID_INPUT
+    assert exit_code_for(NetworkError("x")) == ExitCode.INFRASTRUCTURE
+    assert exit_code_for(RcsTerminalError("x")) == ExitCode.FAILED

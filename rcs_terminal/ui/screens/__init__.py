@@ -1,0 +1,1 @@
+"""The TUI's screens and dialogs; layout across widgets lives in ``app.tcss``."""

@@ -303,6 +303,8 @@ class BotAgent:
                 self.id, user, content_type, body, message_id=message_id, kind="imdn", imdn=report
             )
             return
+        if content_type.split(";", 1)[0].strip().lower() == "application/im-iscomposing+xml":
+            return  # RFC 3994 typing indication: not a message, nothing to answer
         self.inbox.add(
             self.id,
             user,

@@ -278,7 +278,7 @@ class BotAgent:
             if (request.content_type or "").split(";", 1)[0].strip().lower() == cpim.CONTENT_TYPE:
                 message = cpim.parse(request.body)
                 self._received(user, message)
-            else:
+            elif not _is_composing(request.content_type or ""):
                 content_type = request.content_type or "text/plain"
                 self.inbox.add(self.id, user, content_type, request.body)
                 self._answer(user, content_type, request.body)
@@ -303,7 +303,7 @@ class BotAgent:
                 self.id, user, content_type, body, message_id=message_id, kind="imdn", imdn=report
             )
             return
-        if content_type.split(";", 1)[0].strip().lower() == "application/im-iscomposing+xml":
+        if _is_composing(content_type):
             return  # RFC 3994 typing indication: not a message, nothing to answer
         self.inbox.add(
             self.id,
@@ -394,3 +394,8 @@ def _asserted_user(request: Request) -> str:
         sip = [a.uri for a in asserted if a.uri.lower().startswith(("sip:", "sips:"))]
         return sip[0] if sip else asserted[0].uri
     return request.from_.uri
+
+
+def _is_composing(content_type: str) -> bool:
+    """An RFC 3994 typing indication (bare or inside CPIM): not a message to answer."""
+    return content_type.split(";", 1)[0].strip().lower() == "application/im-iscomposing+xml"

@@ -33,7 +33,7 @@ _RULES: tuple[tuple[re.Pattern[bytes], bytes], ...] = (
     (
         re.compile(
             rb"(?i)((?:\botp|\bone-time password|\bverification code|"
-            rb"\xe9\xaa\x8c\xe8\xaf\x81\xe7\xa0\x81)[^0-9\r\n]{0,16})\d{4,8}"
+            rb"\xe9\xaa\x8c\xe8\xaf\x81\xe7\xa0\x81)[^0-9\r\n&=]{0,16})\d{4,8}"
         ),
         rb"\1***",
     ),

@@ -58,3 +58,8 @@ def test_recorder_masks_before_storing_and_streams_jsonl(tmp_path: Path) -> None
         "REGISTER sip:rcs.test SIP/2.0", "SIP/2.0 200 OK"]
     assert seen == [1]
     assert len(rec.records(protocol="SIP", sim=1)) == 1
+
+
+def test_query_masking_stops_at_the_parameter() -> None:
+    out = mask_text("GET /?vers=0&OTP=123456&app=ap2001&app=ap2002 HTTP/1.1")
+    assert out == "GET /?vers=0&OTP=***&app=ap2001&app=ap2002 HTTP/1.1"

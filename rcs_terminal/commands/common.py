@@ -9,8 +9,8 @@ commands never import Textual.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
-from typing import Any, NoReturn, TypeVar
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from rcs_terminal import __version__
 from rcs_terminal.errors import (
@@ -22,6 +22,10 @@ from rcs_terminal.errors import (
     ScenarioError,
 )
 from rcs_terminal.exit_codes import ExitCode
+
+if TYPE_CHECKING:
+    from rcs_terminal.domain.profile import Sim
+    from rcs_terminal.engine.labinfo import LabInfo
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -72,3 +76,27 @@ def not_built(command: str, issue: str) -> NoReturn:
         f"`rcs-terminal {command}` is not implemented in version {__version__}.",
         hint=f"It is planned ({issue}). Nothing was done.",
     )
+
+
+async def find_lab(lab_url: str | None, sims: Iterable[Sim]) -> LabInfo | None:
+    """The lab a command's SIMs use: ``--lab URL`` when given, else a running
+    ``rcs-terminal lab`` (its ``lab.json``) when any of the SIMs provisions from the lab."""
+    from rcs_terminal.domain.profile import LAB
+    from rcs_terminal.engine.labinfo import LabInfo, fetch_lab_info
+
+    if lab_url is not None:
+        return await fetch_lab_info(lab_url)
+    if any(s.provisioning is not None and s.provisioning.url == LAB for s in sims):
+        return LabInfo.load()
+    return None
+
+
+def raise_start_error(error: BaseException | None) -> None:
+    """Raise what a SIM's start returned: a refused registration as a SIP refusal (exit 1),
+    anything else as it is."""
+    from rcs_terminal.engine.registration import RegistrationFailed
+
+    if isinstance(error, RegistrationFailed) and error.refused:
+        raise RcsTerminalError(error.message, title="Registration refused", hint=error.hint)
+    if error is not None:
+        raise error

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from rcs_terminal.commands.common import handles_errors
+from rcs_terminal.commands.common import find_lab, handles_errors, raise_start_error
 from rcs_terminal.errors import (
     RcsTerminalError,
 )
@@ -84,12 +84,10 @@ def send(
     import json
     from pathlib import Path
 
-    from rcs_terminal.domain.profile import LAB, load_profile
+    from rcs_terminal.domain.profile import load_profile
     from rcs_terminal.engine.capabilities import normalize_target
     from rcs_terminal.engine.handset import Handset
-    from rcs_terminal.engine.labinfo import LabInfo, fetch_lab_info
     from rcs_terminal.engine.messaging import OutgoingResult
-    from rcs_terminal.engine.registration import RegistrationFailed
     from rcs_terminal.engine.trace import TraceRecorder
     from rcs_terminal.protocol.up.contenttypes import detect
 
@@ -114,18 +112,11 @@ def send(
         trace.write_jsonl(trace_file)
 
     async def deliver() -> tuple[OutgoingResult, str]:
-        lab_info = None
-        if lab_url is not None:
-            lab_info = await fetch_lab_info(lab_url)
-        elif sim.provisioning is not None and sim.provisioning.url == LAB:
-            lab_info = LabInfo.load()
+        lab_info = await find_lab(lab_url, [sim])
         handset = Handset(loaded, trace=trace, lab=lab_info, otp=otp, max_attempts=0)
         try:
             error = (await handset.start([sim.slot]))[sim.slot]
-            if isinstance(error, RegistrationFailed) and error.refused:
-                raise RcsTerminalError(error.message, title="Registration refused", hint=error.hint)
-            if error is not None:
-                raise error
+            raise_start_error(error)
             messaging = handset.sims[sim.slot].messaging
             assert messaging is not None
             if text is not None:
@@ -235,10 +226,8 @@ def listen(
     from rcs_terminal.domain.content import message_record
     from rcs_terminal.domain.events import Event, MessageReceived
     from rcs_terminal.domain.message import Direction
-    from rcs_terminal.domain.profile import LAB, load_profile
+    from rcs_terminal.domain.profile import load_profile
     from rcs_terminal.engine.handset import Handset
-    from rcs_terminal.engine.labinfo import LabInfo, fetch_lab_info
-    from rcs_terminal.engine.registration import RegistrationFailed
     from rcs_terminal.engine.trace import TraceRecorder
 
     if slot is not None and all_sims:
@@ -274,11 +263,7 @@ def listen(
         sys.stdout.flush()
 
     async def session() -> RcsTerminalError | None:
-        lab_info = None
-        if lab_url is not None:
-            lab_info = await fetch_lab_info(lab_url)
-        elif any(s.provisioning is not None and s.provisioning.url == LAB for s in sims):
-            lab_info = LabInfo.load()
+        lab_info = await find_lab(lab_url, sims)
         handset = Handset(loaded, trace=trace, lab=lab_info, otp=otp, max_attempts=0)
         queue: asyncio.Queue[MessageReceived] = asyncio.Queue()
 
@@ -346,7 +331,4 @@ def listen(
         error = asyncio.run(session())
     finally:
         trace.close()
-    if isinstance(error, RegistrationFailed) and error.refused:
-        raise RcsTerminalError(error.message, title="Registration refused", hint=error.hint)
-    if error is not None:
-        raise error
+    raise_start_error(error)

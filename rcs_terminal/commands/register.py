@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from rcs_terminal.commands.common import handles_errors
+from rcs_terminal.commands.common import find_lab, handles_errors, raise_start_error
 from rcs_terminal.errors import (
     RcsTerminalError,
 )
@@ -57,10 +57,8 @@ def register(
     import json
     import signal
 
-    from rcs_terminal.domain.profile import LAB, load_profile
+    from rcs_terminal.domain.profile import load_profile
     from rcs_terminal.engine.handset import Handset
-    from rcs_terminal.engine.labinfo import LabInfo, fetch_lab_info
-    from rcs_terminal.engine.registration import RegistrationFailed
     from rcs_terminal.engine.trace import TraceRecorder
 
     if slot is not None and all_sims:
@@ -123,11 +121,7 @@ def register(
         sys.stdout.flush()
 
     async def session() -> RcsTerminalError | None:
-        lab_info = None
-        if lab_url is not None:
-            lab_info = await fetch_lab_info(lab_url)
-        elif any(s.provisioning is not None and s.provisioning.url == LAB for s in sims):
-            lab_info = LabInfo.load()
+        lab_info = await find_lab(lab_url, sims)
         handset = Handset(loaded, trace=trace, lab=lab_info, otp=otp, max_attempts=0)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -159,10 +153,7 @@ def register(
         error = asyncio.run(session())
     finally:
         trace.close()
-    if isinstance(error, RegistrationFailed) and error.refused:
-        raise RcsTerminalError(error.message, title="Registration refused", hint=error.hint)
-    if error is not None:
-        raise error
+    raise_start_error(error)
 
 
 @click.command()
@@ -200,11 +191,9 @@ def options(
     import asyncio
     import json
 
-    from rcs_terminal.domain.profile import LAB, load_profile
+    from rcs_terminal.domain.profile import load_profile
     from rcs_terminal.engine.capabilities import Capabilities, normalize_target
     from rcs_terminal.engine.handset import Handset
-    from rcs_terminal.engine.labinfo import LabInfo, fetch_lab_info
-    from rcs_terminal.engine.registration import RegistrationFailed
     from rcs_terminal.engine.trace import TraceRecorder
 
     loaded = load_profile(profile)
@@ -215,18 +204,11 @@ def options(
         trace.write_jsonl(trace_file)
 
     async def query() -> Capabilities:
-        lab_info = None
-        if lab_url is not None:
-            lab_info = await fetch_lab_info(lab_url)
-        elif sim.provisioning is not None and sim.provisioning.url == LAB:
-            lab_info = LabInfo.load()
+        lab_info = await find_lab(lab_url, [sim])
         handset = Handset(loaded, trace=trace, lab=lab_info, otp=otp, max_attempts=0)
         try:
             error = (await handset.start([sim.slot]))[sim.slot]
-            if isinstance(error, RegistrationFailed) and error.refused:
-                raise RcsTerminalError(error.message, title="Registration refused", hint=error.hint)
-            if error is not None:
-                raise error
+            raise_start_error(error)
             service = handset.sims[sim.slot].capabilities
             assert service is not None
             return await service.query(uri, force=True)

@@ -52,8 +52,8 @@ from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 from rcs_terminal import paths
-from rcs_terminal.engine.filetransfer import HttpAuthenticator
 from rcs_terminal.engine.http import HttpClient, HttpResponse
+from rcs_terminal.engine.http_auth import HttpAuthenticator
 from rcs_terminal.errors import NetworkError, PayloadParseError
 from rcs_terminal.protocol import limits
 from rcs_terminal.protocol.provisioning import RcsConfig

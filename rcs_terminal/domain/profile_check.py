@@ -106,7 +106,7 @@ def _check_key(event: Any, frame: _Collection) -> None:
     frame.keys.add(event.value)
 
 
-def _check_events(text: str) -> None:
+def _check_events(text: str, max_depth: int = MAX_YAML_DEPTH) -> None:
     """Refuse what ``SafeLoader`` would accept but a profile must not contain.
 
     Anchors and aliases (they allow exponential expansion), merge keys, duplicate keys
@@ -126,18 +126,23 @@ def _check_events(text: str) -> None:
                 _check_key(event, stack[-1])
             stack[-1].expect_key = not stack[-1].expect_key
         if is_start:
-            if len(stack) >= MAX_YAML_DEPTH:
+            if len(stack) >= max_depth:
                 raise YamlProblem("the document is nested too deeply", event.start_mark)
             stack.append(_Collection(isinstance(event, yaml.MappingStartEvent)))
         elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
             stack.pop()
 
 
-def read_yaml(data: bytes | str) -> Any:
-    """Parse profile text strictly (size, UTF-8, YAML without the risky parts).
+def read_yaml(
+    data: bytes | str, *, max_bytes: int = MAX_PROFILE_BYTES, max_depth: int = MAX_YAML_DEPTH
+) -> Any:
+    """Parse YAML strictly (size, UTF-8, YAML without the risky parts): profiles, and with
+    their own limits scenario files.
 
     Args:
         data: the file's bytes (a UTF-8 BOM is accepted) or text.
+        max_bytes: the largest document accepted.
+        max_depth: the deepest nesting of mappings and lists accepted.
 
     Returns:
         The parsed document (``None`` for an empty one).
@@ -145,19 +150,17 @@ def read_yaml(data: bytes | str) -> Any:
     Raises:
         YamlProblem: the text is too large, not UTF-8, malformed or uses a refused construct.
     """
+    if len(data) > max_bytes:
+        raise YamlProblem(f"the file is larger than {max_bytes // 1024} KiB")
     if isinstance(data, bytes):
-        if len(data) > MAX_PROFILE_BYTES:
-            raise YamlProblem(f"the file is larger than {MAX_PROFILE_BYTES // 1024} KiB")
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise YamlProblem(f"not UTF-8 text (bad byte at offset {exc.start})") from None
     else:
-        if len(data) > MAX_PROFILE_BYTES:
-            raise YamlProblem(f"the file is larger than {MAX_PROFILE_BYTES // 1024} KiB")
         text = data
     try:
-        _check_events(text)
+        _check_events(text, max_depth)
         return yaml.load(text, Loader=_LOADER)  # a safe loader, see _LOADER
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
